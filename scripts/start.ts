@@ -23,6 +23,19 @@ const host = env.FSM_HOST ?? "127.0.0.1";
 const port = Number(env.FSM_PORT ?? 54321);
 const cleanupEverySeconds = Number(env.FSM_CLEANUP_INTERVAL_SECONDS ?? 300);
 
+/** The token `npm run chat` signs with when TWILIO_AUTH_TOKEN is not set. Never a real one. */
+const LOCAL_TWILIO_TOKEN = "local-dev-token";
+
+/** The webhook's settings for local use: on for everyone, signed with the local token, at the local URL. */
+function localWebhookEnv(env: Record<string, string>, webhookUrl: string) {
+  return {
+    ENABLE_FSM: env.ENABLE_FSM ?? "true",
+    TWILIO_AUTH_TOKEN: env.TWILIO_AUTH_TOKEN ?? LOCAL_TWILIO_TOKEN,
+    TWILIO_WEBHOOK_URL: env.TWILIO_WEBHOOK_URL ?? webhookUrl,
+    TWILIO_SIGNATURE_CHECK: env.TWILIO_SIGNATURE_CHECK ?? "on",
+  };
+}
+
 const stops: (() => Promise<void> | void)[] = [];
 let stopping = false;
 async function shutdown(code: number) {
@@ -83,18 +96,28 @@ try {
   // Once now in any case: it recovers what a crash or a long stop left behind before serving anyone.
   await runCleanup(sql, log);
 
+  const webhookEnv = localWebhookEnv(env, `http://${host}:${port}/functions/v1/whatsapp-webhook`);
   const functions = await serveFunctions({
     hostname: host,
     port,
     log: (line) => console.log(line),
     env: {
       ...env,
+      ...webhookEnv,
       SUPABASE_DB_URL: databaseUrl,
       SUPABASE_URL: env.SUPABASE_URL ?? `http://${host}:${port}`,
+      // No PostgREST here: the webhook talks to the database directly.
+      FSM_DB_ADAPTER: env.FSM_DB_ADAPTER ?? "postgres",
     },
   });
   stops.push(() => functions.stop());
   for (const name of functions.functions) log(`function: ${functions.url}/${name}`);
+  if (webhookEnv.TWILIO_SIGNATURE_CHECK === "off") {
+    log("!!! TWILIO_SIGNATURE_CHECK=off: the webhook accepts unsigned requests from anyone. Local use only. !!!");
+  } else if (!env.TWILIO_AUTH_TOKEN) {
+    log(`webhook: signed with the local token "${LOCAL_TWILIO_TOKEN}" (set TWILIO_AUTH_TOKEN for a real Twilio number); try it with: npm run chat`);
+  }
+  log(`webhook: FSM ${webhookEnv.ENABLE_FSM === "true" ? "on for every worker" : `ENABLE_FSM=${webhookEnv.ENABLE_FSM}`}`);
   log("ready. Ctrl-C stops everything.");
 } catch (error) {
   console.error(`[start] failed: ${(error as Error).message}`);
