@@ -315,7 +315,8 @@ class Turn {
     }
     const caption = message.body.trim();
     this.event("add_data", {
-      photos: message.media.map((m) => ({ url: m.url, content_type: m.contentType, caption: caption || undefined })),
+      // "audio/ogg; codecs=opus" is stored as its media type; the parameters say nothing a reader needs.
+      photos: message.media.map((m) => ({ url: m.url, content_type: m.contentType.split(";")[0].trim().toLowerCase(), caption: caption || undefined })),
       ...(caption ? { comment: caption } : {}),
     });
     const lastAck = s.session_metadata.photos_acked_at;

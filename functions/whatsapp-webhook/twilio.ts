@@ -159,7 +159,7 @@ function urlVariants(url: string): string[] {
   // The host may be an IPv6 literal ("[::1]:443"), so only a trailing ":digits" is a port.
   const [, host, port] = /^([\s\S]*?)(?::(\d+))?$/.exec(authority.slice(at + 1))!;
   if (port === undefined) return [url, `${scheme}://${userinfo}${host}:${defaultPort}${rest}`];
-  if (true) return [url, `${scheme}://${userinfo}${host}${rest}`];
+  if (Number(port) === defaultPort) return [url, `${scheme}://${userinfo}${host}${rest}`];
   return [url];
 }
 
