@@ -2,6 +2,7 @@
 // goes out as the form Twilio posts, signed as Twilio signs it; the TwiML reply is printed as `bot>` lines.
 // Lines may be typed or piped in (piped lines are echoed as `you>`). /help lists the commands.
 import { parseTwiml, signedTwilioRequest } from "../functions/whatsapp-webhook/twilio.ts";
+import { localStack } from "./lib/local.ts";
 
 const E164 = /^\+[1-9][0-9]{6,14}$/;
 const TWILIO_NUMBER = "+14155238886"; // Twilio's WhatsApp sandbox number
@@ -20,8 +21,9 @@ function option(name: string): string | undefined {
 }
 
 let worker = option("as") ?? "+15550100001";
-const url = option("url") ?? `http://127.0.0.1:${Deno.env.get("FSM_PORT") ?? 54321}/functions/v1/whatsapp-webhook`;
-const authToken = Deno.env.get("TWILIO_AUTH_TOKEN") || "local-dev-token";
+const local = localStack();
+const url = option("url") ?? local.webhookUrl;
+const authToken = local.twilioToken;
 const interactive = Deno.stdin.isTerminal();
 if (!E164.test(worker)) {
   console.error(`--as wants an E.164 number such as +15550100001, not ${JSON.stringify(worker)}`);

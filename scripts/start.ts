@@ -14,6 +14,7 @@ import {
   startEmbeddedPostgres,
 } from "./lib/database.ts";
 import { serveFunctions } from "./lib/functions.ts";
+import { LOCAL_TWILIO_TOKEN } from "./lib/local.ts";
 import { cleanupScheduledByPgCron, runCleanup, startTimekeeper } from "./lib/timekeeper.ts";
 
 const env = Deno.env.toObject();
@@ -22,9 +23,6 @@ const log = (line: string) => console.log(`[start] ${line}`);
 const host = env.FSM_HOST ?? "127.0.0.1";
 const port = Number(env.FSM_PORT ?? 54321);
 const cleanupEverySeconds = Number(env.FSM_CLEANUP_INTERVAL_SECONDS ?? 300);
-
-/** The token `npm run chat` signs with when TWILIO_AUTH_TOKEN is not set. Never a real one. */
-const LOCAL_TWILIO_TOKEN = "local-dev-token";
 
 /** The webhook's settings for local use: on for everyone, signed with the local token, at the local URL. */
 function localWebhookEnv(env: Record<string, string>, webhookUrl: string) {

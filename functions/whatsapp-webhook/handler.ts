@@ -71,7 +71,7 @@ export function createHandler(deps: Deps): (req: Request) => Promise<Response> {
 
     let begun;
     try {
-      begun = await store.begin(message.messageId, message.from);
+      begun = await store.begin(message.messageId, message.from, Object.fromEntries(params));
     } catch (error) {
       // Nothing was accepted: the claim rolled back with the failed call. Let the provider retry.
       mlog.error("database_unavailable", { error: (error as Error).message });

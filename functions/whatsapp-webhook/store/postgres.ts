@@ -7,8 +7,9 @@ import type { ApplyArgs, ApplyResult, BeginResult, FsmStore } from "./types.ts";
 export function postgresStore(url: string, options: { max?: number } = {}): FsmStore {
   const sql = postgres(url, { max: options.max ?? 5, prepare: false, idle_timeout: 30, connect_timeout: 10, onnotice: () => {} });
   return {
-    async begin(messageId, whatsappNumber) {
-      const [{ r }] = await sql`select public.fsm_begin_message(${messageId}, ${whatsappNumber}) as r`;
+    async begin(messageId, whatsappNumber, payload) {
+      const [{ r }] = await sql`
+        select public.fsm_begin_message(${messageId}, ${whatsappNumber}, ${payload ? sql.json(payload) : null}) as r`;
       return r as BeginResult;
     },
     async apply(a: ApplyArgs) {

@@ -14,8 +14,12 @@ export function supabaseStore(url: string, serviceRoleKey: string, options: { fe
     return data as T;
   }
   return {
-    begin: (messageId, whatsappNumber) =>
-      call<BeginResult>("fsm_begin_message", { p_message_id: messageId, p_whatsapp_number: whatsappNumber }),
+    begin: (messageId, whatsappNumber, payload) =>
+      call<BeginResult>("fsm_begin_message", {
+        p_message_id: messageId,
+        p_whatsapp_number: whatsappNumber,
+        p_payload: payload ?? null,
+      }),
     apply: (a: ApplyArgs) =>
       call<ApplyResult>("fsm_apply_message", {
         p_message_id: a.messageId,

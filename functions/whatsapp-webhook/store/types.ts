@@ -23,7 +23,8 @@ export interface ApplyArgs {
 }
 
 export interface FsmStore {
-  begin(messageId: string, whatsappNumber: string): Promise<BeginResult>;
+  /** `payload`: the provider's form, kept with the claim so a failed message can be replayed. */
+  begin(messageId: string, whatsappNumber: string, payload?: Record<string, string>): Promise<BeginResult>;
   apply(args: ApplyArgs): Promise<ApplyResult>;
   fail(messageId: string, claimToken: string, error: string, reply: string): Promise<void>;
   close(): Promise<void>;
