@@ -94,8 +94,8 @@ export function createHandler(deps: Deps): (req: Request) => Promise<Response> {
     let context: Context = begun.context;
     let language: Language = context.worker.language;
     try {
+      const classification = await classifier.classify({ text: message.body, mediaCount: message.media.length });
       for (let attempt = 1; attempt <= MAX_ROUTING_ATTEMPTS; attempt++) {
-        const classification = await classifier.classify({ text: message.body, mediaCount: message.media.length });
         const decision = decide({ message, context, classification, routing: config.routing });
         language = decision.language;
         const applied = await store.apply({
