@@ -15,6 +15,7 @@ import {
 } from "./lib/database.ts";
 import { serveFunctions } from "./lib/functions.ts";
 import { LOCAL_TWILIO_TOKEN } from "./lib/local.ts";
+import { LOCAL_DASHBOARD_SECRET } from "../functions/fsm-dashboard/signing.ts";
 import { cleanupScheduledByPgCron, runCleanup, startTimekeeper } from "./lib/timekeeper.ts";
 
 const env = Deno.env.toObject();
@@ -106,6 +107,8 @@ try {
       SUPABASE_URL: env.SUPABASE_URL ?? `http://${host}:${port}`,
       // No PostgREST here: the webhook talks to the database directly.
       FSM_DB_ADAPTER: env.FSM_DB_ADAPTER ?? "postgres",
+      // The dashboard's local secret, which `npm run dashboard` signs links with when DASHBOARD_SECRET is unset.
+      DASHBOARD_SECRET: env.DASHBOARD_SECRET || LOCAL_DASHBOARD_SECRET,
     },
   });
   stops.push(() => functions.stop());
@@ -115,6 +118,7 @@ try {
   } else if (!env.TWILIO_AUTH_TOKEN) {
     log(`webhook: signed with the local token "${LOCAL_TWILIO_TOKEN}" (set TWILIO_AUTH_TOKEN for a real Twilio number); try it with: npm run chat`);
   }
+  log(`dashboard: ${functions.url}/fsm-dashboard/ (sign in with the link \`npm run dashboard\` prints${env.DASHBOARD_SECRET ? "" : ", signed with the local secret"})`);
   log(`webhook: FSM ${webhookEnv.ENABLE_FSM === "true" ? "on for every worker" : `ENABLE_FSM=${webhookEnv.ENABLE_FSM}`}`);
   log("ready. Ctrl-C stops everything.");
 } catch (error) {

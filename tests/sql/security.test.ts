@@ -39,7 +39,7 @@ describe("security", () => {
         from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'public' order by 1`;
     expect(rpcs.map((r) => r.proname)).toEqual([
       "cleanup_expired_fsm_records", "fsm_answer_clarification", "fsm_apply_message", "fsm_begin_message",
-      "fsm_cancel_clarification", "fsm_create_clarification", "fsm_fail_message", "fsm_get_pending_clarification",
+      "fsm_cancel_clarification", "fsm_create_clarification", "fsm_dashboard_metrics", "fsm_fail_message", "fsm_get_pending_clarification",
       "fsm_release_dead_letter", "fsm_transition", "recover_orphaned_sessions",
     ]);
     expect(rpcs.every((r) => r.can)).toBe(true);
@@ -57,7 +57,7 @@ describe("security", () => {
     const definers = await sql`
       select count(*)::int as n from pg_proc p join pg_namespace n on n.oid = p.pronamespace
        where n.nspname = 'public' and p.prosecdef`;
-    expect(definers[0].n).toBe(11);
+    expect(definers[0].n).toBe(12);
   });
 
   it("refuses anon for real: reading a table or calling an RPC fails", async () => {
