@@ -3,8 +3,9 @@
 --     (`= any(array(…))`): the `in (select … limit n)` and self-join forms read whole tables per batch;
 --   * orphan recovery works in batches under the time budget like the other steps (it did one batch per
 --     run, so under a backlog orphans were closed as timeouts);
---   * a run's budget drops below the functions' 5 s lock_timeout: rows a run locks stay locked until it
---     returns, and a worker writing meanwhile must not wait long enough to be refused.
+--   * a run's budget drops below the functions' 5 s lock_timeout, and no step starts a batch past it:
+--     rows a run locks stay locked until it returns, and a worker writing meanwhile must not wait long
+--     enough to be refused. A step left for lack of time is picked up by the next run.
 
 -- Closes open sessions as abandoned for p_reason, with their history entry and audit row.
 create function fsm_internal.abandon_sessions(p_ids uuid[], p_reason text)
@@ -29,22 +30,20 @@ as $$
   select count(*)::integer from logged
 $$;
 
-create or replace function public.recover_orphaned_sessions()
+-- Orphan recovery, starting no batch after p_deadline, so the cleanup can share its budget with it.
+create function fsm_internal.recover_orphans(p_deadline timestamptz)
 returns jsonb
 language plpgsql
-security definer
 set search_path = ''
-set lock_timeout = '5s'
 as $$
 declare
   st public.fsm_settings := fsm_internal.settings();
-  v_deadline timestamptz := clock_timestamp() + st.cleanup_time_budget;
   v_ids uuid[];
   v_n integer;
   v_sessions integer := 0;
   v_claims integer := 0;
 begin
-  loop
+  while clock_timestamp() < p_deadline loop
     v_ids := array(
       select s.id from public.progress_update_sessions s
         join public.workers w on w.id = s.worker_id
@@ -58,10 +57,10 @@ begin
        limit st.cleanup_batch_size
          for update of s skip locked);
     v_sessions := v_sessions + fsm_internal.abandon_sessions(v_ids, 'orphaned');
-    exit when cardinality(v_ids) < st.cleanup_batch_size or clock_timestamp() > v_deadline;
+    exit when cardinality(v_ids) < st.cleanup_batch_size;
   end loop;
 
-  loop
+  while clock_timestamp() < p_deadline loop
     update public.fsm_idempotency_records r
        set status = 'failed', locked_until = null, processed_at = now(),
            error = 'claim abandoned: its lease expired and no delivery took it over'
@@ -73,12 +72,20 @@ begin
           for update skip locked));
     get diagnostics v_n = row_count;
     v_claims := v_claims + v_n;
-    exit when v_n < st.cleanup_batch_size or clock_timestamp() > v_deadline;
+    exit when v_n < st.cleanup_batch_size;
   end loop;
 
   return jsonb_build_object('sessions_orphaned', v_sessions, 'claims_failed', v_claims);
 end
 $$;
+
+create or replace function public.recover_orphaned_sessions()
+returns jsonb
+language sql
+security definer
+set search_path = ''
+set lock_timeout = '5s'
+as $$ select fsm_internal.recover_orphans(clock_timestamp() + (fsm_internal.settings()).cleanup_time_budget) $$;
 
 create or replace function public.cleanup_expired_fsm_records()
 returns jsonb
@@ -100,7 +107,7 @@ declare
   v_log integer := 0;
   v_cron integer := 0;
 begin
-  loop
+  while clock_timestamp() < v_deadline loop
     update public.fsm_clarification_requests c
        set status = 'expired', resolved_at = now()
      where c.id = any(array(
@@ -111,12 +118,12 @@ begin
           for update skip locked));
     get diagnostics v_n = row_count;
     v_clarifications := v_clarifications + v_n;
-    exit when v_n < st.cleanup_batch_size or clock_timestamp() > v_deadline;
+    exit when v_n < st.cleanup_batch_size;
   end loop;
 
-  v_orphans := public.recover_orphaned_sessions();
+  v_orphans := fsm_internal.recover_orphans(v_deadline);
 
-  loop
+  while clock_timestamp() < v_deadline loop
     v_ids := array(
       select id from public.progress_update_sessions
        where fsm_state not in ('completed', 'abandoned') and last_activity < now() - st.session_timeout
@@ -124,10 +131,10 @@ begin
        limit st.cleanup_batch_size
          for update skip locked);
     v_timeouts := v_timeouts + fsm_internal.abandon_sessions(v_ids, 'timeout');
-    exit when cardinality(v_ids) < st.cleanup_batch_size or clock_timestamp() > v_deadline;
+    exit when cardinality(v_ids) < st.cleanup_batch_size;
   end loop;
 
-  loop
+  while clock_timestamp() < v_deadline loop
     delete from public.fsm_idempotency_records r
      where r.message_id = any(array(
        select message_id from public.fsm_idempotency_records
@@ -137,10 +144,10 @@ begin
           for update skip locked));
     get diagnostics v_n = row_count;
     v_idempotency := v_idempotency + v_n;
-    exit when v_n < st.cleanup_batch_size or clock_timestamp() > v_deadline;
+    exit when v_n < st.cleanup_batch_size;
   end loop;
 
-  loop
+  while clock_timestamp() < v_deadline loop
     delete from public.fsm_transition_log l
      where l.id = any(array(
        select id from public.fsm_transition_log
@@ -149,7 +156,7 @@ begin
         limit st.cleanup_batch_size));
     get diagnostics v_n = row_count;
     v_log := v_log + v_n;
-    exit when v_n < st.cleanup_batch_size or clock_timestamp() > v_deadline;
+    exit when v_n < st.cleanup_batch_size;
   end loop;
 
   -- pg_cron keeps a row per run forever unless purged. Dynamic SQL: the cron schema may not exist here.
