@@ -91,8 +91,7 @@ export function printCleanupReport(r: CleanupResults): string[] {
     `time budget ${thousands(budgetMs)} ms: ` +
       (over.length
         ? `run(s) ${over.map((run) => `${run.n} by ${thousands(run.counts.duration_ms - budgetMs)} ms`).join(", ")}` +
-          " went past it: past the budget a run starts no new batch in a step, but the batch in progress finishes" +
-          " and each later step still does one."
+          " went past it: past the budget a run starts no new batch, but the batch in progress finishes."
         : "no run went past it."),
   );
   if (r.runs.length > 2 && r.runs[0].counts.duration_ms >= budgetMs) {
@@ -102,7 +101,7 @@ export function printCleanupReport(r: CleanupResults): string[] {
   console.log(
     `Sessions the runs closed: ${thousands(r.closures.orphaned)} as orphaned, ${thousands(r.closures.timeout)} as` +
       ` timeout, of which ${thousands(r.closures.timeout_but_orphan)} met the orphan criteria (stuck in idle, or` +
-      " their task closed): the orphan recovery does one batch per run, the timeout step as many as fit.",
+      " their task closed; orphan recovery runs first, so this should be 0).",
   );
   const batchesOf = (name: string) => r.runs.flatMap((run) => run.batches).filter((b) => b.kind === name);
   if (r.autoExplain) {
