@@ -1,67 +1,24 @@
 // The whatsapp-webhook function served by Deno for real, and a Twilio-like client for it.
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import { inject } from "vitest";
-import { freePort, projectRoot } from "../../scripts/lib/database.ts";
+import { type ServedFunction, serveFunction } from "./functions.ts";
 import { computeTwilioSignature, parseTwiml } from "../../functions/whatsapp-webhook/twilio.ts";
 
 export const TEST_TOKEN = "test-auth-token";
 /** The public URL Twilio would call; the function is told it, as behind Supabase. */
 export const PUBLIC_URL = "https://fsm.example.test/functions/v1/whatsapp-webhook";
 
-export interface Webhook {
-  url: string;
-  logs(): string;
-  stop(signal?: NodeJS.Signals): Promise<void>;
-  child: ChildProcess;
-}
+export type Webhook = ServedFunction;
 
-export async function startWebhook(env: Record<string, string> = {}): Promise<Webhook> {
-  const port = await freePort();
-  const fn = join(projectRoot, "functions", "whatsapp-webhook");
-  const child = spawn(join(projectRoot, "node_modules", ".bin", "deno"),
-    ["run", "--allow-net", "--allow-env", "--allow-read", "--config", join(fn, "deno.json"), join(fn, "index.ts")], {
-      cwd: projectRoot,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        DENO_DIR: process.env.DENO_DIR,
-        DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
-        SUPABASE_DB_URL: inject("databaseUrl"),
-        FSM_DB_ADAPTER: "postgres",
-        TWILIO_AUTH_TOKEN: TEST_TOKEN,
-        TWILIO_WEBHOOK_URL: PUBLIC_URL,
-        ENABLE_FSM: "true",
-        ...env,
-      } as NodeJS.ProcessEnv,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-  let text = "";
-  child.stdout!.on("data", (c) => (text += c));
-  child.stderr!.on("data", (c) => (text += c));
-  const exited = new Promise<void>((done) => child.once("exit", () => done()));
-  const url = `http://127.0.0.1:${port}/functions/v1/whatsapp-webhook`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the webhook exited:\n${text}`);
-    try {
-      await fetch(url, { method: "GET" }).then((r) => r.body?.cancel());
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`the webhook never listened:\n${text}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  return {
-    url,
-    child,
-    logs: () => text,
-    async stop(signal: NodeJS.Signals = "SIGTERM") {
-      if (child.exitCode === null) child.kill(signal);
-      await exited;
-    },
-  };
+export function startWebhook(env: Record<string, string> = {}): Promise<Webhook> {
+  return serveFunction("whatsapp-webhook", {
+    SUPABASE_DB_URL: inject("databaseUrl"),
+    FSM_DB_ADAPTER: "postgres",
+    TWILIO_AUTH_TOKEN: TEST_TOKEN,
+    TWILIO_WEBHOOK_URL: PUBLIC_URL,
+    ENABLE_FSM: "true",
+    ...env,
+  });
 }
 
 export const newMessageSid = () => `SM${randomBytes(16).toString("hex")}`;
