@@ -21,6 +21,25 @@ export interface BatchQuery {
     | "transition_log_retention";
 }
 
+/** fsm_internal.abandon_sessions() written out over the sessions `select` picks, as a batch runs it. */
+function abandonSql(select: string, reason: string): string {
+  return `with closed as (
+      update public.progress_update_sessions s
+         set fsm_state = 'abandoned', closure_reason = '${reason}', closed_at = now(), version = s.version + 1,
+             updated_at = now(),
+             transition_history = s.transition_history || jsonb_build_object(
+               'from', s.fsm_state, 'to', 'abandoned', 'event', 'abandon', 'at', now(), 'correlation_id', 'cleanup')
+       where s.id = any(array(${select}))
+         and s.fsm_state not in ('completed', 'abandoned')
+      returning s.id, s.worker_id, (s.transition_history -> -1 ->> 'from')::public.fsm_state as from_state
+    ), logged as (
+      insert into public.fsm_transition_log (session_id, worker_id, from_state, to_state, event, success, correlation_id)
+      select id, worker_id, from_state, 'abandoned', 'abandon', true, 'cleanup' from closed
+      returning 1
+    )
+    select count(*) from logged`;
+}
+
 /**
  * The batch statements of public.cleanup_expired_fsm_records() and public.recover_orphaned_sessions()
  * (migration 20261125001000), with fsm_internal.abandon_sessions() written out where they call it.
@@ -43,13 +62,7 @@ export const BATCH_QUERIES: BatchQuery[] = [
     name: "orphaned sessions",
     indexes: ["progress_update_sessions_open_by_activity_idx", "workers_pkey", "progress_update_sessions_pkey"],
     setting: "orphan_threshold",
-    sql: `with closed as (
-      update public.progress_update_sessions s
-         set fsm_state = 'abandoned', closure_reason = 'orphaned', closed_at = now(), version = s.version + 1,
-             updated_at = now(),
-             transition_history = s.transition_history || jsonb_build_object(
-               'from', s.fsm_state, 'to', 'abandoned', 'event', 'abandon', 'at', now(), 'correlation_id', 'cleanup')
-       where s.id = any(array(
+    sql: abandonSql(`
         select s.id from public.progress_update_sessions s
           join public.workers w on w.id = s.worker_id
           left join public.tasks t on t.id = s.task_id
@@ -60,15 +73,7 @@ export const BATCH_QUERIES: BatchQuery[] = [
                 or (s.task_id is not null and (t.status <> 'open' or t.worker_id <> s.worker_id)))
          order by s.last_activity
          limit $1
-           for update of s skip locked))
-         and s.fsm_state not in ('completed', 'abandoned')
-      returning s.id, s.worker_id, (s.transition_history -> -1 ->> 'from')::public.fsm_state as from_state
-    ), logged as (
-      insert into public.fsm_transition_log (session_id, worker_id, from_state, to_state, event, success, correlation_id)
-      select id, worker_id, from_state, 'abandoned', 'abandon', true, 'cleanup' from closed
-      returning 1
-    )
-    select count(*) from logged`,
+           for update of s skip locked`, "orphaned"),
   },
   {
     name: "stale claims",
@@ -88,26 +93,12 @@ export const BATCH_QUERIES: BatchQuery[] = [
     name: "timed-out sessions",
     indexes: ["progress_update_sessions_open_by_activity_idx", "progress_update_sessions_pkey"],
     setting: "session_timeout",
-    sql: `with closed as (
-      update public.progress_update_sessions s
-         set fsm_state = 'abandoned', closure_reason = 'timeout', closed_at = now(), version = s.version + 1,
-             updated_at = now(),
-             transition_history = s.transition_history || jsonb_build_object(
-               'from', s.fsm_state, 'to', 'abandoned', 'event', 'abandon', 'at', now(), 'correlation_id', 'cleanup')
-       where s.id = any(array(
+    sql: abandonSql(`
         select id from public.progress_update_sessions
          where fsm_state not in ('completed', 'abandoned') and last_activity < now() - $2::interval
          order by last_activity
          limit $1
-           for update skip locked))
-         and s.fsm_state not in ('completed', 'abandoned')
-      returning s.id, s.worker_id, (s.transition_history -> -1 ->> 'from')::public.fsm_state as from_state
-    ), logged as (
-      insert into public.fsm_transition_log (session_id, worker_id, from_state, to_state, event, success, correlation_id)
-      select id, worker_id, from_state, 'abandoned', 'abandon', true, 'cleanup' from closed
-      returning 1
-    )
-    select count(*) from logged`,
+           for update skip locked`, "timeout"),
   },
   {
     name: "idempotency records past retention",
