@@ -33,7 +33,7 @@ const options = parseOptions(Deno.args, {
   "flow-workers": { help: "workers sending the steady message flow (default 300)" },
   rate: { help: "messages per second of the flow, all its workers together (default 50)" },
   "phase-seconds": { help: "seconds of flow before and after the cleanup runs (default 15)" },
-  budget: { help: "set cleanup_time_budget to this many seconds first (default: the product's 20 s)" },
+  budget: { help: "set cleanup_time_budget to this many seconds first (default: the product's own setting)" },
   probes: { help: "returning workers through a 'separate' webhook process (default), the 'shared' one, or 'off'" },
   quick: { help: "a smoke run: a tenth of the data, short phases", flag: true },
   json: { help: "also write the figures to this file" },
