@@ -4,7 +4,7 @@ import type { DatabaseCounters, Integrity } from "./db-counters.ts";
 import type { LevelResult } from "./load.ts";
 import { type Machine, printMachine } from "./machine.ts";
 import { heading, table } from "./report.ts";
-import { ms, ratio, thousands } from "./stats.ts";
+import { ms, ratio, thousands, latencyCells } from "./stats.ts";
 import { type CostResult, VARIANTS } from "./transition-cost.ts";
 
 export type Level = LevelResult & { cpu: { mine: number; others: number } };
@@ -172,10 +172,7 @@ function levelTable(levels: Level[]) {
       l.concurrency,
       thousands(l.messages),
       l.perSecond.toFixed(1),
-      ms(l.latency.p50),
-      ms(l.latency.p95),
-      ms(l.latency.p99),
-      ms(l.latency.max),
+      ...latencyCells(l.latency),
       l.errors,
       l.cpu.mine.toFixed(2),
       l.cpu.others.toFixed(2),

@@ -5,7 +5,7 @@ import type { Machine } from "./machine.ts";
 import { printMachine } from "./machine.ts";
 import type { FlowSample, PhaseSummary } from "./message-flow.ts";
 import { heading, table } from "./report.ts";
-import { ms, summarize, thousands } from "./stats.ts";
+import { ms, summarize, thousands, latencyCells } from "./stats.ts";
 
 export interface CleanupRun {
   n: number;
@@ -146,10 +146,7 @@ export function printCleanupReport(r: CleanupResults): string[] {
       p.seconds.toFixed(1),
       p.messages,
       p.perSecond.toFixed(1),
-      ms(p.latency.p50),
-      ms(p.latency.p95),
-      ms(p.latency.p99),
-      ms(p.latency.max),
+      ...latencyCells(p.latency),
       p.errors,
       p.cpu.mine.toFixed(2),
       p.cpu.others.toFixed(2),
@@ -174,10 +171,7 @@ export function printCleanupReport(r: CleanupResults): string[] {
     r.probes.samples.length,
     r.probes.samples.length - probeErrors.length,
     probeErrors.length,
-    ms(latency.p50),
-    ms(latency.p95),
-    ms(latency.p99),
-    ms(latency.max),
+    ...latencyCells(latency),
   ]]);
   const byError = new Map<string, number>();
   for (const e of probeErrors) byError.set(e.error!, (byError.get(e.error!) ?? 0) + 1);

@@ -36,6 +36,11 @@ export function ms(value: number): string {
   return value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0);
 }
 
+/** The p50, p95, p99 and max columns of a latency table. */
+export function latencyCells(latency: { p50: number; p95: number; p99: number; max: number }): string[] {
+  return [ms(latency.p50), ms(latency.p95), ms(latency.p99), ms(latency.max)];
+}
+
 export function ratio(value: number): string {
   return Number.isFinite(value) ? `${value.toFixed(2)}x` : "-";
 }

@@ -3,6 +3,7 @@
 // pipe, the last ones kept for when something goes wrong.
 import { join } from "node:path";
 import { freePort, projectRoot } from "../lib/database.ts";
+import { readLines } from "../lib/functions.ts";
 import { onTeardown } from "./teardown.ts";
 
 export const BENCH_TOKEN = "bench-auth-token";
@@ -72,7 +73,7 @@ export async function spawnWebhook(databaseUrl: string): Promise<RunningWebhook>
     lines.push(line);
     if (lines.length > TAIL) lines.shift();
   };
-  const drained = Promise.all([drain(child.stdout, onLine), drain(child.stderr, onLine)]);
+  const drained = Promise.all([readLines(child.stdout, onLine), readLines(child.stderr, onLine)]);
   let exited = false;
   const status = child.status.then((s) => {
     exited = true;
@@ -113,15 +114,4 @@ export async function spawnWebhook(databaseUrl: string): Promise<RunningWebhook>
     errors: () => [...errors],
     stop,
   };
-}
-
-async function drain(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) {
-  let buffer = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk;
-    const parts = buffer.split("\n");
-    buffer = parts.pop() ?? "";
-    for (const line of parts) if (line.trim()) onLine(line);
-  }
-  if (buffer.trim()) onLine(buffer);
 }

@@ -110,13 +110,20 @@ async function waitForPort(port: number, child: Deno.ChildProcess, timeoutMs = 3
   throw new Error(`a function did not listen on port ${port} within ${timeoutMs} ms`);
 }
 
-async function pipeLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) {
+/** Calls onLine for each non-blank line a child process writes. */
+export async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) {
   let buffer = "";
   for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
     buffer += chunk;
     const lines = buffer.split("\n");
     buffer = lines.pop() ?? "";
-    for (const line of lines) if (line.trim() && !line.startsWith("Listening on ")) onLine(line);
+    for (const line of lines) if (line.trim()) onLine(line);
   }
   if (buffer.trim()) onLine(buffer);
+}
+
+function pipeLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) {
+  return readLines(stream, (line) => {
+    if (!line.startsWith("Listening on ")) onLine(line);
+  });
 }
